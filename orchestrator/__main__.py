@@ -1,0 +1,5 @@
+"""`python -m orchestrator` = the `orchestrator` command."""
+
+from orchestrator.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Change records (变更单), the rules around them, and the change gate every run passes."""
