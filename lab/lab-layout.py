@@ -5,7 +5,8 @@ Usage (by lab/up.sh; stdlib only, so any python3 can run it):
   lab-layout.py wait N     wait (up to 60 s) until every reachable host sends its SSH banner
   lab-layout.py write N    write known_hosts, ssh_config, inventory/ and lab.json into $LAB_DIR
 
-This file is the single source of the host states the tests rely on:
+This file is the single source of the host states the tests rely on (LAB_STATES=healthy:
+every host healthy):
   h3 full_disk, h4 service_stopped, the last host unreachable (when N >= 5), others healthy,
   except the hosts planted for the inspections (PLANTED; host-boot.sh makes them real):
   h6 zombie_process, h7 auth_failures, h8 weekly_findings, h9 security_update.
@@ -47,7 +48,13 @@ def address(index: int) -> str:
 PLANTED = {6: "zombie_process", 7: "auth_failures", 8: "weekly_findings", 9: "security_update"}
 
 
+# LAB_STATES=healthy: no planted problem on any host (the patch-rollout tests' own lab).
+ALL_HEALTHY = os.environ.get("LAB_STATES") == "healthy"
+
+
 def state(index: int, count: int) -> str:
+    if ALL_HEALTHY:
+        return "healthy"
     if count >= 5 and index == count:
         return "unreachable"
     if index == 3:

@@ -22,6 +22,8 @@ declare -A PROVIDES=(
     [ca-certificates]=/etc/ssl/certs/ca-certificates.crt
     # headless browser for the report test (renders the HTML report, prints it to PDF)
     [chromium]=/usr/bin/chromium
+    # repacked into the lab's apt repo (lab/repo-python-apt.sh): ansible's apt module needs it
+    [python3-apt]=""
 )
 
 missing=()

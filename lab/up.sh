@@ -43,6 +43,10 @@ mkdir -p "$LAB_DIR/keys" "$LAB_DIR/hostkeys" "$LAB_DIR/hosts"
     || ssh-keygen -q -t ed25519 -N '' -C orchestrator-lab -f "$LAB_DIR/keys/id_ed25519"
 # The repo keeps labapp 1.0 so rollbacks (downgrades to 1.0) can be installed.
 [ -f "$LAB_DIR/repo/Packages" ] || REPO=$LAB_DIR/repo bash "$HERE/repo-add.sh" labapp 1.0 >/dev/null
+# Patch rollouts: labapp 1.1-1.3 (plain, reboot-required, failing postinst) and python3-apt for
+# ansible's apt module. Both idempotent; hosts see them after `apt-get update`.
+REPO=$LAB_DIR/repo bash "$HERE/repo-patches.sh" >/dev/null
+REPO=$LAB_DIR/repo bash "$HERE/repo-python-apt.sh" >/dev/null
 if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 0 ]; then
     log "WARNING: net.ipv4.ip_forward=1 on this machine: lab hosts could be routed off-box"
 fi

@@ -274,11 +274,15 @@ def list_changes(
     state: Annotated[list[ChangeState] | None, typer.Option("--state")] = None,
     kind: Annotated[list[ChangeType] | None, typer.Option("--type")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Newest first."""
     app_ = state_of(ctx).app()
     states = [ChangeState.SUBMITTED] if pending else state
     records = app_.changes.list(states=states, types=kind, limit=limit)
+    if as_json:
+        console.print_json(json.dumps([change_to_dict(r) for r in records]))
+        return
     views.show_changes(console, records, app_.settings.change_rules)
 
 

@@ -23,6 +23,7 @@ def list_runs(
     status: Annotated[
         str | None, typer.Option("--status", help="|".join(s.value for s in RunStatus))
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Newest runs first."""
     wanted = None
@@ -34,7 +35,10 @@ def list_runs(
                 f"one of {', '.join(s.value for s in RunStatus)}", param_hint="--status"
             ) from None
     runs = state_of(ctx).app().runs.list(limit=limit, runbook=runbook, status=wanted)
-    views.show_runs(console, runs)
+    if as_json:
+        console.print_json(json.dumps([run.to_json_dict() for run in runs]))
+    else:
+        views.show_runs(console, runs)
 
 
 @app.command("show")

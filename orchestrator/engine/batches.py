@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator.changes.gate import GateDecision
@@ -108,19 +108,16 @@ class BatchLoop:
         self.stopped = ""  # why the rollout stopped (threshold, canary, rollback_scope: all)
         self.refusal = ""  # why the gate refused a batch
         self.log: list[dict[str, Any]] = []
+        self.touched_before: set[str] = set()  # hosts the earlier attempt (resume) changed
 
     def run(self) -> LoopResult:
-        done = frozenset[str]()
-        if self.plan.resume is not None:
-            done = self.plan.resume.done
-            for earlier in self.plan.resume.done_results():
-                self.tally.add(earlier)
+        done = self._resume() if self.plan.resume is not None else frozenset[str]()
         ran = False
         for index, batch in left_to_run(self.plan.batches, done, lambda h: h.name):
-            if ran or index > 0:
-                self._ask(index)
-            if not self._blocker() and ran:
+            if ran and not self._blocker():
                 self._pause()
+            if ran or index > 0:  # after the pause: a window may close meanwhile
+                self._ask(index)
             blocker = self._blocker()
             if blocker:
                 for result in _not_started(batch, blocker, self.clock):
@@ -130,6 +127,24 @@ class BatchLoop:
             self._batch(index, batch)
         self._roll_back_all()
         return self._outcome()
+
+    def _resume(self) -> frozenset[str]:
+        """Take up the earlier attempt: its finished hosts count; the hosts it changed are
+        leased again (a rollback may still touch them); a failed host it changed whose
+        rollback never ran (killed in between) is rolled back now, per policy."""
+        assert self.plan.resume is not None
+        earlier = self.plan.resume.done_results()
+        for result in earlier:
+            self.tally.add(result)
+        self.touched_before = {h.host for h in self.plan.resume.previous if touched(self.book, h)}
+        held = tuple(h for h in self.plan.hosts if h.name in self.tally.changed)
+        if held:
+            self.keeper.take(held)
+        pending = [
+            r for r in earlier if r.host in self.tally.changed and r.host in self.tally.failed
+        ]
+        self._host_rollbacks(pending, [r.host for r in pending])
+        return self.plan.resume.done
 
     def _ask(self, index: int) -> None:
         if self._blocker():
@@ -157,20 +172,24 @@ class BatchLoop:
     def _batch(self, index: int, batch: tuple[Host, ...]) -> None:
         self.listener.batch_started(self.plan, index, batch)
         self.keeper.take(batch)
-        results = self._fan_out(batch)
+        results = [self._after_earlier(r) for r in self._fan_out(batch)]
         for result in results:
             self.tally.add(result)
+            if result.host in self.touched_before and result.host in self.tally.failed:
+                self.tally.changed.add(result.host)  # changed by the earlier attempt
         batch_failed = [r.host for r in results if failed_host(self.book, r)]
-        self._host_rollbacks(results, batch_failed)
-        verdict = judge_batch(
-            canary=index == 0 and self.book.strategy.canary > 0,
-            batch_failed=batch_failed,
-            failed=len(self.tally.failed),
-            attempted=len(self.tally.attempted),
-            strategy=self.book.strategy,
-        )
-        if verdict.stop and not self.stopped:
-            self.stopped = verdict.reason
+        if not self.stop.is_set():  # Ctrl-C / kill: no verdict, no rollback; resume goes on
+            self._host_rollbacks(results, batch_failed)
+            verdict = judge_batch(
+                canary=index == 0 and self.book.strategy.canary > 0,
+                batch_failed=batch_failed,
+                failed=len(self.tally.failed),
+                attempted=len(self.tally.attempted),
+                strategy=self.book.strategy,
+                batch_attempted=sum(r.status is not Status.SKIPPED for r in results),
+            )
+            if verdict.stop and not self.stopped:
+                self.stopped = verdict.reason
         self.log.append(
             {
                 "batch": index + 1,
@@ -181,6 +200,16 @@ class BatchLoop:
                 "stopped": self.stopped,
             }
         )
+
+    def _after_earlier(self, result: HostResult) -> HostResult:
+        """A host the interrupted attempt had begun to change is not "unhealthy before any
+        change" when its pre-checks fail now (say dpkg half-configured): it failed."""
+        skipped_unhealthy = result.status is Status.SKIPPED and bool(result.steps)
+        if not skipped_unhealthy or result.host not in self.touched_before:
+            return result
+        why = result.error.split("; skipped")[0].replace(" before any change", "")
+        error = f"{why} after the interrupted attempt began to change it"
+        return replace(result, status=Status.FAILED, error=error)
 
     def _host_rollbacks(self, results: Sequence[HostResult], batch_failed: list[str]) -> None:
         """Hosts the run changed and then failed: undone now, or the rollout stops."""
@@ -197,7 +226,7 @@ class BatchLoop:
             self.tally.add(result)
 
     def _roll_back_all(self) -> None:
-        if not self.stopped or not self.rollback.defined:
+        if not self.stopped or not self.rollback.defined or self.stop.is_set():
             return
         targets = [
             self.tally.results[h.name] for h in self.plan.hosts if h.name in self.tally.changed

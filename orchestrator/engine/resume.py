@@ -2,9 +2,11 @@
 
 The resumed run keeps its id, its change and its batches. What its earlier attempt recorded
 decides what is left: a host that finished — ok, changed, failed, unreachable, timed out or
-rolled back — is done and never touched again; a host that was interrupted, skipped or never
-started runs (from its first step). The failures of the earlier attempt still count against
+rolled back — is done and never touched again (a failed host the run changed whose rollback
+never ran is rolled back first); a host that was interrupted, skipped or never started runs
+(from its first step). The failures of the earlier attempt still count against
 ``max_fail_percent``, and the hosts it changed are still rolled back if the rollout trips.
+A run its rollout stopped (canary, threshold) is not resumable: that stop is a verdict.
 The gate is asked again first: the change must still be valid (window, approvals, freeze,
 the runbook unchanged since approval).
 """
@@ -57,6 +59,15 @@ def resume_state(result: RunResult) -> ResumeState:
         raise ConfigError(
             f"run {result.run_id} is {result.status.value}; only an {allowed} run can be "
             "resumed (start a new run under a new change instead)"
+        )
+    rollout = result.meta.get("rollout")
+    stopped = rollout.get("stopped") if isinstance(rollout, Mapping) else ""
+    if stopped:
+        # A safety stop (canary, threshold) is a verdict, not an interruption: resuming
+        # would run the next batches without the canary or past the threshold.
+        raise ConfigError(
+            f"run {result.run_id} was stopped by its rollout ({stopped}); it cannot be "
+            "resumed: find the cause, then start a new run under an approved change"
         )
     return ResumeState(tuple(result.hosts), dict(result.meta), result.started)
 

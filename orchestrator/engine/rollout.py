@@ -94,10 +94,14 @@ def judge_batch(
     failed: int,
     attempted: int,
     strategy: Strategy,
+    batch_attempted: int | None = None,
 ) -> Verdict:
-    """After a batch: stop for a failed canary, or for a breached threshold."""
+    """After a batch: stop for a failed canary, a canary that tested nothing (its hosts were
+    skipped: unhealthy or locked), or a breached threshold."""
     if canary and batch_failed:
         return Verdict(True, f"canary failed on {', '.join(batch_failed)}")
+    if canary and batch_attempted == 0:
+        return Verdict(True, "the canary tested nothing: every canary host was skipped")
     if breached(failed, attempted, strategy.max_fail_percent):
         share = failed * 100 / attempted
         return Verdict(

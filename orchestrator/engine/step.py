@@ -136,7 +136,18 @@ class StepRunner:
             result = replace(
                 result, checks=grade_checks(step.checks, check_context(context, result))
             )
+        if step.changed_when is not None and not result.status.failed:
+            result = self._changed(step, result, context)
         return result
+
+    def _changed(self, step: Step, result: StepResult, context: Mapping[str, Any]) -> StepResult:
+        """``changed_when`` decides, over the step's own output (as Ansible's does)."""
+        assert step.changed_when is not None
+        try:
+            changed = bool(evaluate(step.changed_when, check_context(context, result)))
+        except RenderError as exc:
+            return replace(result, status=Status.FAILED, error=f"changed_when: {exc}")
+        return replace(result, changed=changed, status=Status.CHANGED if changed else Status.OK)
 
     def _parse(self, step: Step, stdout: str, shown: str, host: Host) -> tuple[Any, list[str]]:
         if step.parse is None:

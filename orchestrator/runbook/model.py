@@ -150,6 +150,9 @@ class Step:
     # command/cli: the command template; ansible: {"module": ..., "args": ...} or {"playbook": ...}
     action: str | Mapping[str, Any]
     when: str | None = None  # Jinja2 expression; step is SKIPPED when false
+    # Jinja2 expression over the step's output (stdout, rc, ...): whether it changed the host.
+    # None = the transport says (ansible's changed, reboots); a command never does by itself.
+    changed_when: str | None = None
     register: str | None = None  # later steps see this step's result under this name
     timeout: float | None = None  # seconds; None = the runbook/settings default
     retries: int = 0  # extra attempts after a failure (not after a timeout of the connection)

@@ -37,6 +37,7 @@ STEP_KEYS = frozenset(
         "cli",
         "ansible",
         "when",
+        "changed_when",
         "register",
         "timeout",
         "retries",
@@ -79,6 +80,7 @@ class StepReader:
                 "remove raw: (cli and ansible values are never shell-quoted)",
             )
         when = self._expression(section, "when", index)
+        changed_when = self._expression(section, "changed_when", index, CHECK_NAMES)
         register = self._register(section)
         timeout = section.seconds("timeout")
         retries = section.integer("retries", low=0, high=10, default=0)
@@ -95,6 +97,7 @@ class StepReader:
             kind=kind,
             action=action,
             when=when,
+            changed_when=changed_when,
             register=register,
             timeout=timeout,
             retries=retries or 0,

@@ -192,6 +192,27 @@ class RunSummary:
     def duration(self) -> float | None:
         return _duration(self.started, self.ended)
 
+    def to_json_dict(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "id": self.id,
+            "runbook": self.runbook,
+            "status": self.status.value,
+            "reason": self.reason,
+            "created": iso(self.created),
+            "started": iso(self.started),
+            "ended": iso(self.ended),
+            "duration_s": self.duration,
+            "operator": self.operator,
+            "trigger": self.trigger,
+            "change_id": self.change_id,
+            "host_count": self.host_count,
+            "hosts": {s.value: n for s, n in self.hosts.items() if n},
+            "grades": {g.value: n for g, n in self.grades.items() if n},
+        }
+
 
 def record_from_row(row: RunRow) -> RunRecord:
     """Rebuild a run from its row with hosts, steps and checks loaded."""

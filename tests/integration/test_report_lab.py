@@ -51,6 +51,8 @@ def runs(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     lowered = shipped.replace("mem_warn: 85 ", "mem_warn: 0.1 ")
     assert lowered != shipped
     runbook.write_text(lowered)
+    # the approval pins the runbook: the edited one needs its own
+    change_id = approve_template(env, "daily-inspection")
     second = orch(env, "run", "daily-inspection", "--json")
     assert second.returncode == 1, second.stdout + second.stderr
     second_id = run_json(env)["id"]

@@ -10,6 +10,7 @@ change window is refused by the gate (audited, no connection opened)."""
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -422,6 +423,10 @@ def test_a_slot_due_while_its_previous_fire_runs_is_skipped_and_shutdown_aborts(
     daemon.drain()
     bench.clock.advance(60)
     daemon.step()  # 02:02 starts ...
+    deadline = time.monotonic() + 30  # (in a worker: wait until its run exists, else the
+    while len(runs_of(bench, "slow-check")) < 2:  # shutdown cancels it before it started)
+        assert time.monotonic() < deadline, "the 02:02 fire did not start"
+        time.sleep(0.05)
     daemon.shutdown()  # ... and is stopped like `run` on Ctrl-C
     got = fires(bench, "slow")
     assert [f.status for f in got] == [

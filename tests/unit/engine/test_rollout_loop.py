@@ -4,10 +4,13 @@ runs the same on real hosts)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
+from orchestrator.changes.gate import GateDecision, GateRequest
 from orchestrator.clock import ManualClock
 from orchestrator.engine.events import RunListener
 from orchestrator.engine.plan import RunPlan
@@ -302,3 +305,56 @@ def test_plan_keeps_batches_for_the_dry_run() -> None:
         RunRequest(rollout_book(canary=1, batch_percent=50)), NINE, AllowAll(), clock, CONFIG
     )
     assert [len(b) for b in plan.batches] == [1, 5, 3]
+
+
+def test_a_canary_that_tested_nothing_stops_the_rollout() -> None:
+    conn = FakeConnector(script(sick={"h1"}))
+    book = rollout_book(canary=1, batch=4, on_unhealthy=OnUnhealthy.SKIP)
+    result = run(book, NINE, conn)
+    assert result.status is RunStatus.ABORTED
+    assert "the canary tested nothing" in result.reason
+    assert all(commands(conn, f"h{i}") == [] for i in range(2, 10))  # batch 2 never started
+
+
+def test_ctrl_c_mid_batch_neither_judges_nor_rolls_back() -> None:
+    stop = threading.Event()
+    answer = script(broken={"h2"})
+
+    def interrupting(host: Host, command: str) -> CommandResult:
+        if host.name == "h2" and command == "upgrade":
+            stop.set()  # the operator presses Ctrl-C while h2 upgrades (and fails)
+        return answer(host, command)
+
+    conn = FakeConnector(interrupting)
+    book = rollout_book(batch=3, max_fail_percent=0)
+    clock = ManualClock()
+    plan = plan_run(RunRequest(book), make_inventory("h1", "h2", "h3"), AllowAll(), clock, CONFIG)
+    connectors = dict.fromkeys(StepKind, conn)
+    result = execute_run(plan, connectors, RunListener(), AllowAll(), clock, CONFIG, stop)
+    assert result.status is RunStatus.ABORTED
+    assert not any(line.split(":", 1)[1].startswith("restore") for line in conn.log)
+    assert result.meta["rollout"]["stopped"] == ""  # so `run --resume` may go on
+
+
+class ClosingWindow:
+    """Allows until ``closes`` (the gate's window check, reduced to a time)."""
+
+    def __init__(self, closes: datetime) -> None:
+        self.closes = closes
+
+    def check(self, request: GateRequest) -> GateDecision:
+        if request.now >= self.closes:
+            return GateDecision(False, "the change window closed")
+        return GateDecision(True, "inside the window")
+
+
+def test_the_gate_is_asked_after_the_pause_not_before() -> None:
+    clock = ManualClock()
+    gate = ClosingWindow(clock.now() + timedelta(seconds=20))
+    book = rollout_book(batch=1, pause=30)
+    conn = FakeConnector(script())
+    plan = plan_run(RunRequest(book), make_inventory("h1", "h2"), gate, clock, CONFIG)
+    result = execute_run(plan, dict.fromkeys(StepKind, conn), RunListener(), gate, clock, CONFIG)
+    assert result.status is RunStatus.ABORTED
+    assert "gate refused batch 2: the change window closed" in result.reason
+    assert commands(conn, "h2") == []  # the window closed during the pause

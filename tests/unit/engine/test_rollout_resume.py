@@ -17,6 +17,7 @@ from orchestrator.engine.plan import RunPlan
 from orchestrator.engine.results import HostResult, RunResult, RunStatus, Status, StepResult
 from orchestrator.engine.resume import resume_state
 from orchestrator.errors import ConfigError
+from orchestrator.runbook.model import OnUnhealthy
 from tests.unit.changes.builders import HOSTS, NOW, RULES, approved, book
 from tests.unit.engine.test_rollout_loop import NINE, by_host, commands, rollout_book, run, script
 from tests.unit.engine.test_runner import FakeConnector
@@ -127,3 +128,43 @@ def test_workflow_resume_moves_failed_back_to_in_progress() -> None:
         workflow.resume(failed, "run-2", NOW)
     with pytest.raises(ChangeRefused):
         workflow.resume(replace(failed, state=ChangeState.CLOSED), "run-1", NOW)
+
+
+def test_a_rollout_that_stopped_itself_is_not_resumed() -> None:
+    stopped = RunResult(
+        "run-1",
+        "patch",
+        RunStatus.ABORTED,
+        (finished("h1", failed=True),),
+        meta={"rollout": {"stopped": "canary failed on h1"}},
+    )
+    with pytest.raises(ConfigError, match=r"stopped by its rollout \(canary failed on h1\)"):
+        resume_state(stopped)
+
+
+def test_a_failed_changed_host_whose_rollback_never_ran_is_rolled_back_first() -> None:
+    previous = earlier(finished("h1"), finished("h2", failed=True), status=RunStatus.INTERRUPTED)
+    conn = FakeConnector(script())
+    result = run(rollout_book(canary=1, batch=4), NINE, conn, plan_hook=resuming(previous))
+    assert commands(conn, "h2") == ["restore v1-h2"]  # undone, not upgraded again
+    assert by_host(result)["h2"].status is Status.ROLLED_BACK
+    assert commands(conn, "h1") == []
+    assert result.status is RunStatus.FAILED  # h2's failure still stands
+    assert all(by_host(result)[f"h{i}"].status is Status.OK for i in range(3, 10))
+
+
+def test_a_host_the_interrupted_attempt_changed_is_failed_not_skipped_when_sick() -> None:
+    begun = HostResult(
+        "h2",
+        Status.INTERRUPTED,
+        (StepResult("healthy", 0, Status.OK), StepResult("snapshot", 1, Status.OK, stdout="v1")),
+    )
+    previous = earlier(finished("h1"), begun)
+    conn = FakeConnector(script(sick={"h2"}))
+    book_ = rollout_book(canary=1, batch=8, on_unhealthy=OnUnhealthy.SKIP)
+    result = run(book_, NINE, conn, plan_hook=resuming(previous))
+    host = by_host(result)["h2"]
+    assert host.status is not Status.SKIPPED
+    assert "after the interrupted attempt began to change it" in host.error
+    assert commands(conn, "h2")[0] == "precheck"
+    assert any(c.startswith("restore") for c in commands(conn, "h2"))  # rolled back

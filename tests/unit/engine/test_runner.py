@@ -483,3 +483,23 @@ def test_gate_refusal_between_batches_stops_before_the_next_batch() -> None:
     assert all(h.status is Status.SKIPPED for h in later)
     assert all("window closed" in h.error for h in later)
     assert asked == [None, None, 1]  # plan, execute, before batch 2 (then it stops asking)
+
+
+def test_changed_when_decides_from_the_steps_own_output() -> None:
+    outputs = {"upgrade": ok("Unpacking labapp (1.1)\n"), "noop": ok("0 upgraded\n")}
+    conn = FakeConnector(lambda h, c: outputs.get(c, ok("", rc=1)))
+    changed_when = "'Unpacking ' in stdout"
+    result = run(
+        book(
+            step("upgrade", "upgrade", changed_when=changed_when),
+            step("noop", "noop", changed_when=changed_when),
+            step("broken", "broken", changed_when="true", ignore_errors=True),
+        ),
+        make_inventory("h1"),
+        conn,
+    )
+    upgrade, noop, broken = result.hosts[0].steps
+    assert (upgrade.status, upgrade.changed) == (Status.CHANGED, True)
+    assert (noop.status, noop.changed) == (Status.OK, False)
+    assert broken.status is Status.FAILED  # a failed step stays failed, whatever changed_when says
+    assert result.hosts[0].status is Status.CHANGED
